@@ -18,7 +18,7 @@ app = typer.Typer(
     help="Turn raw web dumps into textbook-quality training data; inspect every decision in SQL.",
 )
 out_console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(msg: str, code: int = 2) -> None:
