@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Pipeline": "curate.pipeline", "RunSummary": "curate.pipeline",
+    "Pipeline": "curate.pipeline", "RunSummary": "curate.run",
     "Stage": "curate.stages.base", "GlobalStage": "curate.stages.base", "Rule": "curate.stages.base",
     "FieldMap": "curate.io.readers.base", "Unreadable": "curate.io.readers.base",
     "LengthFilter": "curate.stages.length",
@@ -32,7 +32,8 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from curate.api import open, read
     from curate.io.readers.base import FieldMap, Unreadable
-    from curate.pipeline import Pipeline, RunSummary
+    from curate.pipeline import Pipeline
+    from curate.run import RunSummary
     from curate.registry import build_stage, register_stage
     from curate.stages.base import GlobalStage, Rule, Stage
     from curate.stages.length import LengthFilter

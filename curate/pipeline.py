@@ -5,53 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
 
-from curate import __version__
-from curate.catalog import CATALOG, RunRecord, write_catalog
+from curate.catalog import CATALOG
 from curate.config import SAMPLE_DATA, PipelineConfig, load_config, parse_config
-from curate.engine import Plan, Shard, ShardResult, label_stages
+from curate.engine import Plan, Shard, label_stages
 from curate.errors import ConfigError, OutputError
-from curate.executors.local import LocalExecutor
-from curate.io.files import detect_format, expand_inputs, file_size, relative_names
+from curate.executors import make_executor
+from curate.io.files import detect_format, expand_inputs, relative_names
 from curate.io.readers.base import FieldMap
-from curate.progress import RunProgress
 from curate.registry import build_stage
+from curate.run import RunState, RunSummary, execute
 from curate.schema import REASON, STAGE
-from curate.stages.base import GlobalStage, Stage, apply_rules
+from curate.stages.base import Stage, apply_rules
 
 log = logging.getLogger("curate")
-
-
-@dataclass
-class RunSummary:
-    """What a run did: where it wrote and how every input record was accounted for."""
-
-    output: Path
-    run_id: str
-    n_read: int
-    n_kept: int
-    n_rejected: int
-    n_unreadable: int
-    n_repaired: int
-    bytes_read: int
-    seconds: float
-    shards: int
-    shards_skipped: int
-
-    def __str__(self) -> str:
-        share = f" ({self.n_kept / self.n_read:.1%})" if self.n_read else ""
-        return (
-            f"read {self.n_read:,} = kept {self.n_kept:,}{share} + rejected {self.n_rejected:,} + "
-            f"unreadable {self.n_unreadable:,} from {self.shards} shard(s) in {self.seconds:.1f}s → {self.output}"
-        )
 
 
 class Pipeline:
@@ -157,15 +130,35 @@ class Pipeline:
         resume: bool = False,
         overwrite: bool = False,
         progress: bool | None = None,
+        executor: str | object = "local",
+        ray_address: str | None = None,
     ) -> RunSummary:
-        """Read every input, run the stages, write ``kept/``, ``rejected/`` and ``catalog.duckdb``."""
+        """Read every input, run the stages, write ``kept/``, ``rejected/`` and ``catalog.duckdb``.
+
+        ``executor`` is ``"local"`` (a process pool of ``workers``), ``"ray"`` (an existing cluster at
+        ``ray_address`` or a local one) or an executor object with the ``LocalExecutor.run`` signature.
+        For Slurm use :meth:`prepare` and :func:`curate.executors.slurm.submit`.
+        """
+        state = self.prepare(input, output, workers=workers, resume=resume, overwrite=overwrite)
+        runner = make_executor(executor, state.workers, ray_address=ray_address)
+        return execute(state, runner, progress=progress)
+
+    def prepare(
+        self,
+        input: str | Sequence[str] | None = None,
+        output: str | Path | None = None,
+        *,
+        workers: int | None = None,
+        resume: bool = False,
+        overwrite: bool = False,
+    ) -> RunState:
+        """Validate inputs and output, build the plan, and save it under ``_state/`` for workers."""
         if resume and overwrite:
             raise OutputError("choose one of --resume and --overwrite")
         inputs = [input] if isinstance(input, str) else (list(input) if input else None)
         out = Path(output) if output else self.output
         if out is None:
             raise OutputError("no output folder: pass --output DIR (or set `output:` in the pipeline file)")
-        workers = workers or self.workers
         shards = self.shards(inputs)
         _prepare_output(out, resume=resume, overwrite=overwrite)
         plan = Plan(
@@ -173,51 +166,17 @@ class Pipeline:
             reader_options={"warc": {"extractor": self.extractor}},
             formats=tuple(sorted({s.format for s in shards})),
         )
+        _check_resume_config(plan, self.config, resume)
         config_record = dict(self.config)
         config_record["inputs"] = [s.path for s in shards]
-        _check_resume_config(plan, self.config, resume)
-        handler = _attach_log(plan.state / "run.log")
         started_at = datetime.now(timezone.utc)
-        t0 = time.perf_counter()
-        run_id = started_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        log.info("run %s: %d shard(s), %d phase(s), output %s", run_id, len(shards), len(plan.phases), out)
-        executor = LocalExecutor(workers)
-        results: dict[int, list[ShardResult]] = {}
-        skipped = 0
-        total_bytes = sum(file_size(s.path) for s in shards)
-        try:
-            with RunProgress(total_bytes, enabled=progress) as bar:
-                for phase in plan.phases:
-                    todo = [s for s in shards if not plan.marker(phase.index, s).is_file()]
-                    done = [s for s in shards if plan.marker(phase.index, s).is_file()]
-                    skipped += len(done)
-                    if phase.index > 0:
-                        prev = results[phase.index - 1]
-                        bar.start_phase(f"phase {phase.index}", sum(r.n_out for r in prev))
-                    fresh = executor.run(plan, todo, phase.index, progress=bar.update)
-                    by_key = {r.shard: r for r in fresh}
-                    for s in done:
-                        by_key[s.key] = _load_marker(plan.marker(phase.index, s))
-                    results[phase.index] = [by_key[s.key] for s in shards]
-                    if phase.global_out is not None:
-                        _run_reduce(plan, phase.index, phase.global_out, workers)
-        except BaseException:
-            log.exception("run %s failed; completed shards are kept, rerun with --resume", run_id)
-            logging.getLogger("curate").removeHandler(handler)
-            raise
-        summary = _summarise(plan, shards, results, run_id, time.perf_counter() - t0, skipped)
-        stage_rows = _stage_rows(plan, results)
-        write_catalog(out, RunRecord(
-            run_id=run_id, pipeline=self.name, config=config_record, version=__version__,
-            started_at=started_at.replace(tzinfo=None), ended_at=datetime.now(timezone.utc).replace(tzinfo=None),
-            status="complete", resumed=resume, workers=workers, n_read=summary.n_read, n_kept=summary.n_kept,
-            n_rejected=summary.n_rejected, n_unreadable=summary.n_unreadable, n_repaired=summary.n_repaired,
-            bytes_read=summary.bytes_read, seconds=summary.seconds,
-        ), stage_rows)
-        log.info("run %s: %s", run_id, summary)
-        logging.getLogger("curate").removeHandler(handler)
-        handler.close()
-        return summary
+        state = RunState(
+            plan=plan, shards=shards, run_id=started_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+            started_at=started_at, pipeline=self.name, config=config_record, resumed=resume,
+            workers=workers or self.workers,
+        )
+        state.save()
+        return state
 
 
 def _resolve_against(path: str, base: Path) -> str:
@@ -272,63 +231,3 @@ def _check_resume_config(plan: Plan, config: dict, resume: bool) -> None:
     path.write_text(json.dumps(config, indent=2, default=str))
 
 
-def _attach_log(path: Path) -> logging.Handler:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("curate")
-    logger.addHandler(handler)
-    if logger.level == logging.NOTSET or logger.level > logging.INFO:
-        logger.setLevel(logging.INFO)
-    return handler
-
-
-def _load_marker(path: Path) -> ShardResult:
-    return ShardResult(**json.loads(path.read_text()))
-
-
-def _run_reduce(plan: Plan, phase: int, global_out: tuple[str, GlobalStage], workers: int) -> None:
-    label, stage = global_out
-    ctx = plan.global_ctx(phase, label, workers=workers)
-    done = ctx.work_dir / "reduce.done"
-    if done.is_file():
-        log.info("global stage %s: reduce already complete, skipped", label)
-        return
-    t0 = time.perf_counter()
-    stage.reduce(ctx)
-    done.write_text(json.dumps({"seconds": time.perf_counter() - t0}))
-    log.info("global stage %s: reduce done in %.1fs", label, time.perf_counter() - t0)
-
-
-def _summarise(plan, shards, results, run_id, seconds, skipped) -> RunSummary:
-    first = results[0]
-    n_rejected = sum(r.n_rejected for rs in results.values() for r in rs)
-    return RunSummary(
-        output=plan.out, run_id=run_id,
-        n_read=sum(r.n_read for r in first),
-        n_kept=sum(r.n_out for r in results[max(results)]),
-        n_rejected=n_rejected,
-        n_unreadable=sum(r.n_unreadable for r in first),
-        n_repaired=sum(r.n_repaired for r in first),
-        bytes_read=sum(r.bytes_read for r in first),
-        seconds=seconds, shards=len(shards), shards_skipped=skipped,
-    )
-
-
-def _stage_rows(plan: Plan, results: dict[int, list[ShardResult]]) -> list[dict]:
-    acc: dict[tuple, dict] = {}
-    for rs in results.values():
-        for r in rs:
-            for row in r.rules:
-                key = (row["stage"], row["rule"])
-                if key not in acc:
-                    acc[key] = {"stage": row["stage"], "rule": row["rule"], "n_in": 0, "n_dropped": 0}
-                acc[key]["n_in"] += row["n_in"]
-                acc[key]["n_dropped"] += row["n_dropped"]
-    rows = []
-    for position, (label, stage) in enumerate(plan.stages):
-        names = [r.name for r in stage.rules()] or [None]
-        for name in names:
-            row = acc.get((label, name), {"stage": label, "rule": name, "n_in": 0, "n_dropped": 0})
-            rows.append({**row, "position": position})
-    return rows
