@@ -34,6 +34,12 @@ def run(
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="parallel worker processes")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="continue a run in OUTPUT, skipping completed shards")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous run in OUTPUT")] = False,
+    executor: Annotated[str | None, typer.Option("--executor", "-x", help="local | ray | slurm (default: the pipeline's, else local)")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address (default: start a local one)")] = None,
+    slurm_partition: Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition")] = None,
+    slurm_time: Annotated[str, typer.Option("--slurm-time", help="Slurm time limit per job")] = "24:00:00",
+    slurm_submit: Annotated[bool, typer.Option("--slurm-submit/--slurm-scripts-only", help="submit the job chain, or only write the scripts")] = True,
+    wait: Annotated[bool, typer.Option("--wait", help="with Slurm: block until the run is finalized")] = False,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="live progress (default: when interactive)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log to stderr")] = False,
 ) -> None:
@@ -43,11 +49,15 @@ def run(
     _log_to_stderr(verbose)
     try:
         pipe = Pipeline.from_yaml(pipeline)
-        out = output or pipe.output
-        if out is None:
-            out = Path("out") / pipeline.stem
+        out = output or pipe.output or Path("out") / pipeline.stem
+        kind = executor or pipe.config.get("executor") or "local"
+        if kind not in ("local", "ray", "slurm"):
+            raise CurateError(f"--executor must be local, ray or slurm (got {kind!r})")
+        if kind == "slurm":
+            _run_slurm(pipe, input, out, workers, resume, overwrite, slurm_partition, slurm_time, slurm_submit, wait)
+            return
         summary = pipe.run(input=input or None, output=out, workers=workers, resume=resume,
-                           overwrite=overwrite, progress=progress)
+                           overwrite=overwrite, progress=progress, executor=kind, ray_address=ray_address)
     except CurateError as exc:
         _fail(str(exc))
     else:
@@ -57,6 +67,24 @@ def run(
                 f"[yellow]{summary.n_unreadable} unreadable record(s)[/]; see them with: "
                 f"curate sql {summary.output} \"select * from unreadable\"", highlight=False)
         err_console.print(f"inspect: curate inspect {summary.output}", highlight=False)
+
+
+def _run_slurm(pipe, input, out, workers, resume, overwrite, partition, time_limit, do_submit, wait) -> None:
+    from curate.executors.slurm import SlurmOptions, submit, write_scripts
+    from curate.executors.slurm import wait as wait_for
+
+    state = pipe.prepare(input or None, out, workers=workers, resume=resume, overwrite=overwrite)
+    opts = SlurmOptions(partition=partition, time=time_limit)
+    if not do_submit:
+        script = write_scripts(state, opts)
+        err_console.print(f"wrote Slurm job scripts; submit with: bash {script}", highlight=False)
+        return
+    job = submit(state, opts)
+    err_console.print(f"submitted run {state.run_id} to Slurm; final job {job}", highlight=False)
+    if wait:
+        if not wait_for(state):
+            _fail(f"the Slurm run did not finish; see logs in {out}/_state/slurm/logs", code=1)
+        err_console.print(f"[green]done:[/] inspect with: curate inspect {out}", highlight=False)
 
 
 def _log_to_stderr(verbose: bool) -> None:
@@ -174,5 +202,7 @@ def main() -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m curate.cli: use the importable module, where commands register
+    from curate.cli import main as _main
+
+    _main()

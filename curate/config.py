@@ -61,7 +61,7 @@ class PipelineConfig(_Strict):
     output: str | None = None
     batch_size: int = Field(10_000, ge=1, le=10_000_000)
     workers: int = Field(1, ge=1)
-    executor: Literal["local"] = "local"
+    executor: Literal["local", "ray", "slurm"] = "local"
     stages: list[StageConfig] = Field(default_factory=list)
 
     @field_validator("stages", mode="before")
