@@ -39,7 +39,8 @@ class ShardWriter:
 
     def __init__(self, path: str | Path, schema: dict[str, pl.DataType]):
         self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        # the pid keeps an orphaned writer of a killed run from clobbering the resumed run's file
+        self.tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         self.schema = dict(schema)
         self._arrow = arrow_schema(self.schema)
         self.path.parent.mkdir(parents=True, exist_ok=True)
