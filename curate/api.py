@@ -40,10 +40,17 @@ def read(
 
 
 def open(run_dir: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:  # noqa: A001
-    """Open a run folder's catalog as a DuckDB connection (views ``docs``, ``rejected``, ...).
+    """Open a run folder's catalog as a DuckDB connection, with its views, tables and macros.
+
+    Views ``docs``, ``rejected``, ``all_docs`` (with ``kept``), ``unreadable``; tables ``runs``,
+    ``stage_stats``, ``rules``, ``thresholds``; table macros ``funnel()``, ``reasons()``,
+    ``why(id)``, ``sample_by_reason(n)``, ``sample_by_score(n)``, ``whatif(column, op, value)``,
+    ``domains(n)``, ``languages(n)`` (see docs/sql.md). Works from any working directory and after
+    the folder was moved.
 
     Example:
         >>> con = curate.open("out/textbook")  # doctest: +SKIP
         >>> con.sql("select reason, count(*) from rejected group by 1").pl()  # doctest: +SKIP
+        >>> con.sql("select * from whatif('n_chars_stripped', '>=', 500)").pl()  # doctest: +SKIP
     """
     return connect(run_dir, read_only=read_only)
