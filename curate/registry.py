@@ -58,7 +58,7 @@ def get_stage_class(name: str) -> type[Stage]:
 
 def _param_model(cls: type[Stage]):
     params = {}
-    for pname, p in inspect.signature(cls.__init__).parameters.items():
+    for pname, p in inspect.signature(cls.__init__, eval_str=True).parameters.items():
         if pname == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         annotation = Any if p.annotation is inspect.Parameter.empty else p.annotation
