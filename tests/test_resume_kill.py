@@ -28,7 +28,7 @@ def corpus(tmp_path_factory):
     rng = random.Random(7)
     folder = tmp_path_factory.mktemp("corpus")
     for shard in range(24):
-        with gzip.open(folder / f"part-{shard:02d}.jsonl.gz", "wt") as f:
+        with gzip.open(folder / f"part-{shard:02d}.jsonl.gz", "wt", compresslevel=1) as f:
             for i in range(1500):
                 d = rng.choice(docs)
                 f.write(json.dumps({"id": f"{shard}-{i}", "text": d["text"]}) + "\n")
