@@ -55,7 +55,7 @@ class HashedNgramClassifier(Classifier):
         n_features: int = 2**20,
         sublinear_tf: bool = True,
         alpha: float = 1.0,
-        C: float = 4.0,
+        C: float = 1.0,
         solver: str = "linear",
         class_weight: str | None = "balanced",
         binary_threshold: float = 3.0,
@@ -116,13 +116,20 @@ class HashedNgramClassifier(Classifier):
         df = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
         self.idf_ = (np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0).astype(np.float32)
         X = self._weight(X)
+        # fit on the hash buckets actually used (far fewer than n_features: much faster solvers),
+        # then spread the weights back to the full bucket range
+        active = np.unique(X.indices)
+        Xa = X[:, active]
         if self.task == "regression":
-            self._fit_regression(X, y)
+            self._fit_regression(Xa, y)
         else:
             target = self._binary_targets(y) if self.task == "binary" else np.rint(np.clip(y, 0, 5)).astype(np.int64)
             if len(set(target.tolist())) < 2:
                 raise ValueError("classification needs at least two distinct labels")
-            self._fit_classifier(X, target)
+            self._fit_classifier(Xa, target)
+        full = np.zeros((self.coef_.shape[0], X.shape[1]), dtype=np.float32)
+        full[:, active] = self.coef_
+        self.coef_ = full
         self.n_train_ = len(texts)
         self.fitted_ = True
         return self
@@ -154,7 +161,8 @@ class HashedNgramClassifier(Classifier):
         else:
             from sklearn.linear_model import LogisticRegression
 
-            model = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
+            model = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight,
+                                       solver="newton-cg")
             link = "softmax"
         model.fit(X, y)
         self.classes_ = np.asarray(model.classes_, dtype=np.int64)
@@ -165,7 +173,11 @@ class HashedNgramClassifier(Classifier):
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Raw linear outputs, shape (n,) for regression/binary or (n, n_classes)."""
         self._require_fitted()
-        X = self._weight(self._counts(check_texts(texts)))
+        texts = check_texts(texts)
+        if not texts:
+            n_out = self.coef_.shape[0]
+            return np.zeros(0) if n_out == 1 else np.zeros((0, n_out))
+        X = self._weight(self._counts(texts))
         out = np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
         return out[:, 0] if out.shape[1] == 1 else out
 
