@@ -33,8 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from curate.api import open, read
     from curate.io.readers.base import FieldMap, Unreadable
     from curate.pipeline import Pipeline
-    from curate.run import RunSummary
     from curate.registry import build_stage, register_stage
+    from curate.run import RunSummary
     from curate.stages.base import GlobalStage, Rule, Stage
     from curate.stages.length import LengthFilter
 
