@@ -149,7 +149,8 @@ def inspect(run_dir: Annotated[Path, typer.Argument(help="output folder of a run
     rows, run = funnel(con)
     table = Table(title=f"funnel of {run_dir} (run {run['run_id']})")
     for col in ("step", "rule", "in", "dropped", "out", "share of read"):
-        table.add_column(col, justify="right" if col not in ("step", "rule") else "left")
+        table.add_column(col, justify="right" if col not in ("step", "rule") else "left",
+                         no_wrap=col in ("step", "rule"))
     for r in rows:
         table.add_row(r["step"], r["rule"] or "", f"{r['in']:,}", f"{r['dropped']:,}", f"{r['out']:,}",
                       f"{r['out'] / run['n_read']:.1%}" if run["n_read"] else "-")
