@@ -74,6 +74,8 @@ class PipelineConfig(_Strict):
         for item in v:
             if isinstance(item, str):
                 item = {"type": item}
+            if isinstance(item, dict) and True in item:  # YAML 1.1 reads a bare `on:` key as True
+                item = {("on" if k is True else k): v for k, v in item.items()}
             if isinstance(item, dict) and "params" not in item:
                 item = dict(item)
                 stype = item.pop("type", None)
