@@ -80,6 +80,7 @@ def test_fineweb_recipe_file_runs_in_datatrove_order():
     pipe = Pipeline.from_yaml(REPO / "pipelines" / "fineweb.yaml")
     assert [s.name for s in pipe.stages] == [
         "language", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality",
+        "exact_dedup", "minhash_dedup",
     ]
     c4 = pipe.stages[3]
     assert isinstance(c4, C4Quality) and c4.filter_no_terminal_punct is False
