@@ -7,6 +7,8 @@ file), runs the same pipeline in fresh subprocesses, and prints
     1x: peak RSS ...         10x: peak RSS ...        ratio ...
 
 with the last line ``speedup_2_workers=<x> rss_ratio_10x=<x>`` (targets: >= 1.7 and < 1.2).
+Worker scaling is measured process against process: the 1-worker run gets cores/2 Polars
+threads, as each of 2 workers does; the 1-worker run with every thread is printed for reference.
 
 Usage: python benchmarks/scale.py [--input FILE.jsonl.gz] [--docs 20000] [--pipeline pipelines/fineweb.yaml]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import subprocess
 import sys
@@ -63,10 +66,17 @@ print(f"RESULT {s.n_read} {dt} {own} {kids}")
 """
 
 
-def run(pipeline: Path, data: Path, out: Path, workers: int) -> tuple[int, float, int]:
-    """Run the pipeline in a fresh interpreter; return (docs, seconds, peak RSS in KiB of any process)."""
+def run(pipeline: Path, data: Path, out: Path, workers: int, threads: int | None = None) -> tuple[int, float, int]:
+    """Run the pipeline in a fresh interpreter; return (docs, seconds, peak RSS in KiB of any process).
+
+    ``threads`` caps Polars' thread pool of the single-process run (the local executor gives each
+    of N workers cores/N threads by itself).
+    """
+    env = dict(os.environ)
+    if threads is not None:
+        env["POLARS_MAX_THREADS"] = str(threads)
     res = subprocess.run([sys.executable, "-c", RUNNER, str(pipeline), str(data), str(out), str(workers)],
-                         capture_output=True, text=True, cwd=REPO)
+                         capture_output=True, text=True, cwd=REPO, env=env)
     line = [x for x in res.stdout.splitlines() if x.startswith("RESULT")]
     if res.returncode != 0 or not line:
         raise SystemExit(f"run failed:\n{res.stderr[-3000:]}")
@@ -80,6 +90,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=20_000, help="documents in the 1x input")
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--batch-size", type=int, default=1000)
+    ap.add_argument("--skip-memory", action="store_true", help="only the 1 vs 2 workers comparison")
     ap.add_argument("--pipeline", type=Path, default=REPO / "pipelines" / "fineweb.yaml")
     args = ap.parse_args()
     if not args.input.is_file():
@@ -101,13 +112,21 @@ def main() -> None:
         per = args.docs // args.shards
         b1 = make_shards(args.input, one, args.shards, per)
         print(f"pipeline {args.pipeline.name}; 1x input: {args.shards} shards x {per:,} docs = {b1 / 1e6:,.0f} MB")
-        n1, t1, rss1 = run(pipeline, one, tmp / "o1", 1)
-        n2, t2, rss_w2 = run(pipeline, one, tmp / "o2", 2)
+        cores = os.cpu_count() or 1
+        n1, t1, rss1 = run(pipeline, one, tmp / "o1", 1, threads=max(1, cores // 2))
+        n2, t2, _ = run(pipeline, one, tmp / "o2", 2)
         speedup = t1 / t2
-        print(f"workers=1: {n1 / t1:,.0f} docs/s ({b1 / t1 / 1e6:.1f} MB/s)   "
-              f"workers=2: {n2 / t2:,.0f} docs/s ({b1 / t2 / 1e6:.1f} MB/s)   speedup {speedup:.2f}x")
+        print(f"workers=1 ({max(1, cores // 2)} thread): {n1 / t1:,.0f} docs/s ({b1 / t1 / 1e6:.1f} MB/s)   "
+              f"workers=2 (1 thread each): {n2 / t2:,.0f} docs/s ({b1 / t2 / 1e6:.1f} MB/s)   "
+              f"speedup {speedup:.2f}x")
+        n1t, t1t, _ = run(pipeline, one, tmp / "o1t", 1)
+        print(f"for reference, workers=1 with all {cores} threads: {n1t / t1t:,.0f} docs/s "
+              f"(workers=2 is {t1t / t2:.2f}x that)")
+        if args.skip_memory:
+            print(f"speedup_2_workers={speedup:.2f}")
+            return
         b10 = make_shards(args.input, ten, args.shards, per * 10, seed=1)
-        n10, t10, rss10 = run(pipeline, ten, tmp / "o10", 1)
+        n10, t10, rss10 = run(pipeline, ten, tmp / "o10", 1, threads=max(1, cores // 2))
         ratio = rss10 / rss1
         print(f"1x ({b1 / 1e6:,.0f} MB): peak RSS {rss1 / 1024:,.0f} MiB   10x ({b10 / 1e6:,.0f} MB, {n10:,} docs, "
               f"{n10 / t10:,.0f} docs/s): peak RSS {rss10 / 1024:,.0f} MiB   ratio {ratio:.2f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -27,7 +28,8 @@ class LocalExecutor:
     """Process shards with ``workers`` processes on this machine.
 
     Workers are started with ``spawn`` (safe with Polars' and fastText's threads); each builds
-    the plan once, so models load once per worker, not once per shard.
+    the plan once, so models load once per worker, not once per shard, and gets
+    ``cores / workers`` Polars threads so that N workers do not oversubscribe the machine.
     """
 
     def __init__(self, workers: int = 1):
@@ -72,6 +74,10 @@ class LocalExecutor:
         if pump:
             pump.start()
         results: dict[int, ShardResult] = {}
+        # N processes x all cores each would oversubscribe the machine: give each worker its share of
+        # Polars' thread pool (read by Polars when the spawned worker imports it)
+        saved = os.environ.get("POLARS_MAX_THREADS")
+        os.environ["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // self.workers))
         try:
             with ProcessPoolExecutor(
                 max_workers=min(self.workers, len(shards)), mp_context=ctx,
@@ -87,6 +93,10 @@ class LocalExecutor:
                         if on_done:
                             on_done(res)
         finally:
+            if saved is None:
+                os.environ.pop("POLARS_MAX_THREADS", None)
+            else:
+                os.environ["POLARS_MAX_THREADS"] = saved
             stop.set()
             if pump:
                 pump.join(timeout=5)
