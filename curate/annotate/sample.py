@@ -14,7 +14,7 @@ _KEY = "_sample_key"
 
 def sample_keys(texts: list[str], seed: int) -> list[int]:
     """A pseudo-random but content-determined rank per text (same text + seed → same rank)."""
-    return [xxhash.xxh3_64_intdigest(t or "", seed=seed) for t in texts]
+    return [xxhash.xxh3_64_intdigest((t or "").encode("utf-8", "surrogatepass"), seed=seed) for t in texts]
 
 
 def allocate(sizes: dict[str, int], n: int, allocation: str = "balanced") -> dict[str, int]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from curate.classifiers.base import MAX_SCORE, MIN_SCORE, Classifier, check_scores, check_texts
+from curate.fasttext_compat import predict_batch
 
 MODEL_BIN = "model.bin"
 MODEL_FTZ = "model.ftz"
@@ -205,7 +206,7 @@ class FastTextClassifier(Classifier):
         lines = preprocess(check_texts(texts), self.lowercase, self.max_chars)
         if not lines:
             return [], []
-        return self._ensure_model().predict(lines, k=-1)
+        return predict_batch(self._ensure_model(), lines, k=-1)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Binary: P(positive) per text. Classification: (n, 6) probabilities of labels 0-5."""
@@ -269,7 +270,7 @@ class FastTextClassifier(Classifier):
         """
         path = Path(path)
         model = _load_fasttext_model(path)
-        labels, _ = model.predict(["a"], k=-1)
+        labels, _ = predict_batch(model, ["a"], k=-1)
         names = sorted(lab[len(PREFIX):] for lab in labels[0])
         if all(n.isdigit() and 0 <= int(n) <= 5 for n in names):
             obj = cls(task="classification")

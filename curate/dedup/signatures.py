@@ -176,5 +176,5 @@ def exact_hashes(normalised: pl.Series) -> pl.Series:
     """xxh3-64 of each normalised text as UInt64 (null for null or empty text)."""
     values = normalised.to_list()
     return pl.Series(
-        [xxhash.xxh3_64_intdigest(v) if v else None for v in values], dtype=pl.UInt64
+        [xxhash.xxh3_64_intdigest(v.encode("utf-8", "surrogatepass")) if v else None for v in values], dtype=pl.UInt64
     )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from curate.fasttext_compat import predict_batch
 from curate.registry import register_stage
 from curate.schema import TEXT
 from curate.stages.base import Rule, Stage
@@ -97,10 +98,10 @@ def load_fasttext(path: str | Path) -> Any:
 def fasttext_predict(model: Any, texts: list[str], k: int = 1) -> tuple[pl.Series, np.ndarray]:
     """Labels (flat, ``n * width``, prefix removed) and scores (``n x width`` float32) for one-line texts.
 
-    Always calls ``predict`` with a list: the single-string path of some fastText builds fails
-    under NumPy 2 (``np.array(copy=False)``); the list path returns arrays built in C++.
+    Goes through :func:`curate.fasttext_compat.predict_batch`, which works with every build of the
+    ``fasttext`` module (their Python wrappers differ and some break under NumPy 2).
     """
-    labels, probs = model.predict(texts, k=k, threshold=0.0)
+    labels, probs = predict_batch(model, texts, k=k, threshold=0.0)
     width = max(len(labels[0]) if labels else k, 1)
     if width == 1:
         scores = np.fromiter((p[0] if len(p) else 0.0 for p in probs), np.float32, len(probs))
