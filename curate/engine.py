@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from curate.io.readers import FieldMap, Unreadable, make_reader
 from curate.io.writer import ShardWriter, align
-from curate.schema import CANONICAL_SCHEMA, REASON, STAGE
+from curate.schema import REASON, STAGE
 from curate.stages.base import GlobalContext, GlobalStage, RuleStats, Stage, apply_rules
 
 log = logging.getLogger("curate")
@@ -324,8 +324,3 @@ def process_shard(plan: Plan, shard: Shard, phase_index: int, progress: Progress
         )
     _atomic_write_text(plan.marker(phase_index, shard), result.to_json())
     return result
-
-
-def input_schema() -> dict[str, pl.DataType]:
-    """The canonical batch schema readers produce (before extra fields)."""
-    return dict(CANONICAL_SCHEMA)
