@@ -14,7 +14,7 @@ import polars as pl
 
 from curate.catalog import CATALOG
 from curate.config import SAMPLE_DATA, PipelineConfig, load_config, parse_config
-from curate.engine import Plan, Shard, label_stages
+from curate.engine import Plan, Shard, label_stages, run_stages
 from curate.errors import ConfigError, OutputError
 from curate.executors import make_executor
 from curate.io.files import detect_format, expand_inputs, relative_names
@@ -22,7 +22,7 @@ from curate.io.readers.base import FieldMap
 from curate.registry import build_stage
 from curate.run import RunState, RunSummary, execute
 from curate.schema import REASON, STAGE
-from curate.stages.base import Stage, apply_rules
+from curate.stages.base import Stage
 
 log = logging.getLogger("curate")
 
@@ -97,12 +97,7 @@ class Pipeline:
         for col in ("id", "url", "source"):
             if col not in df.columns:
                 df = df.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-        rejected = []
-        for label, stage in label_stages(self.stages):
-            df = stage.compute(df)
-            df, rej, _ = apply_rules(df, stage.rules(), label)
-            if rej.height:
-                rejected.append(rej)
+        df, rejected = run_stages(df, label_stages(self.stages), {})
         rej_all = (
             pl.concat(rejected, how="diagonal_relaxed")
             if rejected
